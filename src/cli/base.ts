@@ -167,7 +167,9 @@ export abstract class BaseCommand<R = unknown> extends Command {
       const {writeJournal} = await import('../operations/journal-hook.js')
       const err = isKmsGuardError(failure) ? failure : undefined
       const warning = await writeJournal({command: this.id ?? 'unknown', config: cfg, api: this.api_, info: this.journalInfo, dryRun: Boolean(this.parsedFlags['dry-run']), guards: outcome?.guards ?? err?.guards ?? [], error: err})
-      if (warning) outcome?.warnings?.push(warning) ?? this.logToStderr(`warning: ${warning}`)
+      if (!warning) return
+      if (outcome) outcome.warnings = [...(outcome.warnings ?? []), warning]
+      else this.logToStderr(`warning: ${warning}`)
     } catch (error) {
       this.logToStderr(`warning: the journal could not be written: ${(error as Error).message}`)
     }

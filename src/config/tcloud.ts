@@ -55,7 +55,7 @@ export async function loadTcloudContext(file: string, contextName?: string): Pro
   const doc = parseDocument(text, {prettyErrors: false, uniqueKeys: true})
   if (doc.errors.length > 0) {
     const first = doc.errors[0]
-    const line = first.linePos?.[0]?.line
+    const line = first.linePos?.[0]?.line ?? lineOf(text, first.pos[0])
     throw usageError(`tcloud config ${file}${line ? `, line ${line}` : ''}: malformed YAML (${first.code.toLowerCase().replaceAll('_', ' ')})`, 'Fix the file with `tcloud context` or an editor, or point THALASSA_CONFIG elsewhere.', 'CONFIG_MALFORMED')
   }
   const parsed = TcloudFileSchema.safeParse(doc.toJS() ?? {})
