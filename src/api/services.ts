@@ -16,8 +16,8 @@ export class IdentityClient {
 
 export class ProjectsClient {
   constructor(private readonly t: Transport) {}
-  list() {
-    return this.t.request({method: 'GET', path: '/v1/projects', schema: S.Projects, project: null})
+  list(timeoutMs?: number) {
+    return this.t.request({method: 'GET', path: '/v1/projects', schema: S.Projects, project: null, timeoutMs})
   }
 }
 

@@ -2,7 +2,7 @@
  * Pieces every guarded operation shares: the outcome shape, planned calls for --dry-run, the compact key
  * summary shown in results, and the standard preflight (region guard, then resolve the key and check its state).
  */
-import type {KmsKey} from '../api/schemas.js'
+import type {KmsKey, SummaryRegion} from '../api/schemas.js'
 import type {GuardResult} from '../guards/types.js'
 import {regionGuard} from '../guards/region.js'
 import {keyStateGuard, resolveKey, type RequiredState} from '../guards/key.js'
@@ -36,16 +36,28 @@ export const keySummary = (k: KmsKey): KeySummary => ({identity: k.identity, slu
 
 export const keyPath = (region: string, key: KmsKey, suffix = '') => `/v1/kms/${region}/keys/${key.identity}${suffix}`
 
+export interface Target {
+  key: KmsKey
+  /** The region as the summary knows it (slug and identity). */
+  region: SummaryRegion
+}
+
 /**
- * Region guard, then key resolution, then the key-state guard. Guards accumulate in `guards`; a refusal
- * throws a KmsGuardError that carries every verdict so far.
+ * Region guard, then key resolution (any state). Guards accumulate in `guards`; a refusal throws a
+ * KmsGuardError that carries every verdict so far.
  */
-export async function preflightKey(ctx: OperationContext, input: {region: string; key: string; operation: string; allowed: RequiredState[]}, guards: GuardResult[]): Promise<KmsKey> {
+export async function resolveTarget(ctx: OperationContext, input: {region: string; key: string}, guards: GuardResult[]): Promise<Target> {
   ctx.journal.region = input.region
-  const region = await withGuards(guards, () => regionGuard(ctx.api, input.region, guards))
-  guards.push(region.guard)
+  const verdict = await withGuards(guards, () => regionGuard(ctx.api, input.region, guards))
+  guards.push(verdict.guard)
   const key = await withGuards(guards, () => resolveKey(ctx.api, input.region, input.key))
   ctx.journal.key = {identity: key.identity, slug: key.slug, name: key.name}
+  return {key, region: verdict.region}
+}
+
+/** resolveTarget, then the key-state guard for `operation`. */
+export async function preflightKey(ctx: OperationContext, input: {region: string; key: string; operation: string; allowed: RequiredState[]}, guards: GuardResult[]): Promise<KmsKey> {
+  const {key} = await resolveTarget(ctx, input, guards)
   guards.push(keyStateGuard(key, input.region, input.operation, input.allowed, guards))
   return key
 }

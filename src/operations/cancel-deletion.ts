@@ -1,0 +1,45 @@
+/**
+ * cancel-deletion: undo a scheduled deletion. Region → key-state (must be pending_deletion) → y/N or --yes →
+ * one DELETE …/cancel-deletion (its body, if any, is ignored) → re-read the key to show the status it is in now.
+ */
+import type {KmsKey} from '../api/schemas.js'
+import type {GuardResult} from '../guards/types.js'
+import {keyPath, keySummary, preflightKey, withGuards, type KeySummary, type OperationOutcome, type PlannedCall} from './common.js'
+import type {OperationContext} from './context.js'
+
+export interface CancelDeletionInput {
+  region: string
+  key: string
+  dryRun: boolean
+  yes?: boolean
+}
+
+export interface CancelDeletionResult {
+  key: KeySummary
+  planned: PlannedCall[]
+  /** False when the key could not be re-read after the cancel; `key` then shows the state before it. */
+  verified: boolean
+}
+
+export async function cancelDeletion(ctx: OperationContext, input: CancelDeletionInput): Promise<OperationOutcome<CancelDeletionResult>> {
+  const guards: GuardResult[] = []
+  const warnings: string[] = []
+  const key = await preflightKey(ctx, {region: input.region, key: input.key, operation: 'cancel-deletion', allowed: ['pending_deletion']}, guards)
+  const planned: PlannedCall[] = [{method: 'DELETE', path: keyPath(input.region, key, '/cancel-deletion')}]
+  if (input.dryRun) return {result: {key: keySummary(key), planned, verified: true}, guards, warnings, dryRun: true}
+
+  const when = key.deletionScheduledAt ? ` (scheduled for ${key.deletionScheduledAt})` : ''
+  ctx.journal.confirmation = await withGuards(guards, () => ctx.confirm.yesNo({question: `Cancel the deletion of ${key.slug} (${key.identity}) in ${input.region}${when}?`, yes: input.yes}))
+  await withGuards(guards, () => ctx.api.kms.cancelDeletion(input.region, key.identity))
+
+  let after: KmsKey | undefined
+  try {
+    after = await ctx.api.kms.getKey(input.region, key.identity)
+  } catch (error) {
+    if (ctx.signal.aborted) throw error
+    warnings.push(`the deletion was cancelled, but re-reading the key failed (${(error as Error).message}); check with kmsguard get ${key.slug} -r ${input.region}`)
+  }
+  if (after?.status === 'pending_deletion') warnings.push(`the API accepted the cancel, but ${key.slug} still reads as pending_deletion; check with kmsguard get ${key.slug} -r ${input.region}`)
+  ctx.journal.summary = `cancelled the deletion of ${key.slug}${after ? `; now ${after.status}` : ''}`
+  return {result: {key: keySummary(after ?? key), planned, verified: after !== undefined}, guards, warnings, dryRun: false}
+}
