@@ -85,7 +85,16 @@ const writeAll = async (fh: FileHandle, data: Buffer): Promise<void> => {
   }
 }
 
-const writeNewFile = async (path: string, data: Buffer, mode: number, secret: boolean): Promise<void> => {
+/** A file created new (O_EXCL, no symlink followed, exact mode) and not yet written. */
+export interface NewFile {
+  readonly path: string
+  /** Writes everything, fsyncs and closes; on failure the file is removed. Call once. */
+  write(data: Buffer): Promise<void>
+  /** Closes and removes the file (it was created by us, so removing it is always safe). */
+  abandon(): Promise<void>
+}
+
+const createNewFile = async (path: string, mode: number, secret: boolean): Promise<NewFile> => {
   if (secret && (path === '-' || STREAM_PATH.test(resolve(path)))) {
     throw fileError(`refusing to write key material to ${path}: key material never goes to stdout or a terminal`, 'Give --out a path for a new file.', 'UNSAFE_OUTPUT')
   }
@@ -96,19 +105,44 @@ const writeNewFile = async (path: string, data: Buffer, mode: number, secret: bo
   } catch (err) {
     throw fileError(fsErrorMessage(errnoCode(err), path, 'create'), undefined, errnoCode(err) === 'EEXIST' ? 'OUTPUT_EXISTS' : 'FILE_REFUSED')
   }
-  let closed = false
+  let open = true
+  const abandon = async () => {
+    if (open) await fh.close().catch(() => undefined)
+    open = false
+    await fsp.unlink(path).catch(() => undefined)
+  }
   try {
     await fh.chmod(mode)
-    await writeAll(fh, data)
-    await fh.sync()
-    closed = true
-    await fh.close()
   } catch (err) {
-    if (!closed) await fh.close().catch(() => undefined)
-    await fsp.unlink(path).catch(() => undefined)
-    throw fileError(`${fsErrorMessage(errnoCode(err), path, 'create')}; the partial file was removed`)
+    await abandon()
+    throw fileError(fsErrorMessage(errnoCode(err), path, 'create'))
+  }
+  return {
+    path,
+    abandon,
+    async write(data: Buffer) {
+      try {
+        await writeAll(fh, data)
+        await fh.sync()
+        open = false
+        await fh.close()
+      } catch (err) {
+        await abandon()
+        throw fileError(`${fsErrorMessage(errnoCode(err), path, 'create')}; the partial file was removed`)
+      }
+    },
   }
 }
+
+const writeNewFile = async (path: string, data: Buffer, mode: number, secret: boolean): Promise<void> => {
+  await (await createNewFile(path, mode, secret)).write(data)
+}
+
+/**
+ * Reserves `path` as a new, empty 0600 file before the material exists (e.g. before an export request), so
+ * the material never arrives without a place to go; write() it once, or abandon() it.
+ */
+export const reserveSecretFile = (path: string): Promise<NewFile> => createNewFile(path, 0o600, true)
 
 /** Create `path` new with mode 0600 and write `data` to it; refuses existing paths, stdout and terminals. */
 export const writeSecretFile = (path: string, data: Buffer): Promise<void> => writeNewFile(path, data, 0o600, true)

@@ -5,7 +5,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, afterEach, beforeAll, describe, expect, it, vi} from 'vitest'
 import {ExitCode, KmsGuardError} from '../../../src/cli/errors.js'
-import {fsErrorMessage, readPublicFile, readSecretFile, writePublicFile, writeSecretFile} from '../../../src/crypto/files.js'
+import {fsErrorMessage, readPublicFile, readSecretFile, reserveSecretFile, writePublicFile, writeSecretFile} from '../../../src/crypto/files.js'
 import {thrown} from './helpers.js'
 
 let root: string
@@ -321,5 +321,28 @@ describe('fsErrorMessage', () => {
   }
   it('copes with an error that has no code', () => {
     expect(fsErrorMessage(undefined, '/x/y', 'read')).toBe('cannot read /x/y (unknown error)')
+  })
+})
+
+describe('reserveSecretFile', () => {
+  it('creates the file new, empty and 0600 at once; write() fills it, abandon() removes it', async () => {
+    const kept = fresh()
+    const file = await reserveSecretFile(kept)
+    expect((await fsp.stat(kept)).size).toBe(0)
+    expect(await mode(kept)).toBe(0o600)
+    await file.write(SECRET)
+    expect(await fsp.readFile(kept)).toEqual(SECRET)
+
+    const dropped = fresh()
+    const other = await reserveSecretFile(dropped)
+    await other.abandon()
+    await expect(fsp.lstat(dropped)).rejects.toMatchObject({code: 'ENOENT'})
+  })
+
+  it('refuses an existing path and streams, like writeSecretFile', async () => {
+    const existing = await secretFile()
+    await refused(() => reserveSecretFile(existing), existing, /refusing to overwrite/, 'OUTPUT_EXISTS')
+    await refused(() => reserveSecretFile('/dev/stdout'), '/dev/stdout', /never goes to stdout/, 'UNSAFE_OUTPUT')
+    expect(await fsp.readFile(existing)).toEqual(SECRET)
   })
 })
