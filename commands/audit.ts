@@ -56,8 +56,9 @@ export default class Audit extends BaseCommand<AuditResult> {
       expectedPrincipalsFile: f['expected-principals'], file: f.file,
     })
     const {reasons} = outcome.result
-    if (outcome.result.needsAttention) {
-      this.needsAttention = true
+    this.needsAttention = outcome.result.needsAttention
+    // The human report ends with its own "Needs attention" list; the warning is for --json consumers.
+    if (outcome.result.needsAttention && this.jsonEnabled()) {
       const shown = reasons.slice(0, MAX_REASONS_IN_WARNING).join('; ')
       const more = reasons.length > MAX_REASONS_IN_WARNING ? `; and ${reasons.length - MAX_REASONS_IN_WARNING} more` : ''
       const findings = reasons.length === 1 ? '1 finding needs' : `${reasons.length} findings need`

@@ -16,6 +16,8 @@ export interface DemoStep {
   command: string
   args: string[]
   expectExit: number
+  /** What a non-zero expected exit means here, for the narration. */
+  expectNote?: string
   as?: 'operator' | 'approver'
   /** Parse --json output to feed later steps. */
   capture?: (json: unknown, vars: Record<string, string>) => void
@@ -59,7 +61,7 @@ export function demoSteps(dir: string): DemoStep[] {
     {title: 'Import (BYOK) from a 0600 file', why: 'Raw material is read from a file, never the command line, and wrapped before it leaves this machine.', command: 'import', args: [...r, '--name', 'byok-rehearsal', '--type', 'aes256-gcm96', '--material', join(dir, 'material.bin'), '--label', 'purpose=rehearsal', '--yes'], expectExit: 0},
     {title: 'Delete a disabled key nothing uses', why: 'Every guard passes: deletion is scheduled with a 30-day window.', command: 'delete', args: ['legacy-data', ...r, '--confirm', 'legacy-data'], expectExit: 0},
     {title: 'Change your mind', why: 'Within the window a scheduled deletion can be cancelled.', command: 'cancel-deletion', args: ['legacy-data', ...r, '--yes'], expectExit: 0},
-    {title: 'Review the audit log', why: 'Exports, failed crypto by unexpected principals and decrypt bursts are flagged; exit 8 means something needs attention.', command: 'audit', args: ['--since', '7d'], expectExit: 8},
+    {title: 'Review the audit log', why: 'Exports, failed crypto by unexpected principals and decrypt bursts are flagged; exit 8 means something needs attention.', command: 'audit', args: ['--since', '7d'], expectExit: 8, expectNote: 'findings need attention, as the seeded history intends'},
     {title: 'Check the operator journal', why: 'Every mutation and refusal above was journaled, hash-chained; verify proves nobody edited it.', command: 'journal:verify', args: [], expectExit: 0},
   ]
 }
@@ -111,7 +113,7 @@ export async function runDemo(opts: RunDemoOptions): Promise<StepResult[]> {
       } else if (stdout.trim()) opts.io.echo(indent(stdout))
       if (stderr.trim()) opts.io.echo(indent(stderr))
       const ok = code === step.expectExit
-      opts.io.say(`   → exit ${code}${ok ? (step.expectExit === 0 ? '' : ' (refused, as it should be)') : ` — UNEXPECTED, the rehearsal expected ${step.expectExit}`}`)
+      opts.io.say(`   → exit ${code}${ok ? (step.expectExit === 0 ? '' : ` (${step.expectNote ?? 'refused, as it should be'})`) : ` — UNEXPECTED, the rehearsal expected ${step.expectExit}`}`)
       results.push({title: step.title, argv, status: ok ? 'ok' : 'unexpected', exitCode: code, expectExit: step.expectExit})
     }
   } finally {
@@ -149,9 +151,14 @@ function runChild(bin: string, argv: string[], env: NodeJS.ProcessEnv, signal?: 
 }
 
 function summariseJson(stdout: string): string {
-  const doc = JSON.parse(stdout) as {status?: string; result?: {elevation?: {identity?: string; status?: string}; approverCommand?: string}}
-  const e = doc.result?.elevation
-  return e ? `elevation ${e.identity} (${e.status})${doc.result?.approverCommand ? `\napprover runs: ${doc.result.approverCommand}` : ''}` : stdout
+  const doc = JSON.parse(stdout) as {result?: {elevation?: {identity?: string; status?: string; expiresAt?: string}; approveCommand?: string; exportCommand?: string}}
+  const r = doc.result
+  if (!r?.elevation) return stdout
+  return [
+    `Export request ${r.elevation.identity} is ${r.elevation.status}${r.elevation.expiresAt ? `, valid until ${r.elevation.expiresAt}` : ''}.`,
+    ...(r.approveCommand ? [`The approver runs:      ${r.approveCommand}`] : []),
+    ...(r.exportCommand ? [`Then the requester runs: ${r.exportCommand}`] : []),
+  ].join('\n')
 }
 
 const indent = (text: string) => text.trimEnd().split('\n').map((l) => `   │ ${l}`).join('\n')
