@@ -179,8 +179,7 @@ export abstract class BaseCommand<R = unknown> extends Command {
 /** Maps anything thrown to the contract's error model. */
 export function toKmsGuardError(raw: unknown): KmsGuardError {
   if (isKmsGuardError(raw)) return raw
-  const e = raw as {oclif?: {exit?: number}; message?: string; name?: string; labelError?: boolean; code?: string}
-  if (e?.labelError) return usageError(e.message ?? 'bad --label')
+  const e = raw as {oclif?: {exit?: number}; message?: string; name?: string; code?: string}
   if (e?.name === 'ExitPromptError') return new KmsGuardError('INTERRUPTED', ExitCode.INTERRUPTED, 'interrupted')
   if (e?.oclif?.exit !== undefined && e.oclif.exit !== 0) {
     // oclif's own parse errors (unknown or missing flags, bad values): usage errors, exit 2.

@@ -31,16 +31,7 @@ export const confirmFlag = {
   confirm: Flags.string({description: 'non-interactive typed confirmation: the key slug or identity'}),
 }
 
-/** KEY=VALUE labels; the value may be empty, the key may not. */
-export function parseLabels(values: string[] | undefined): Record<string, string> {
-  const labels: Record<string, string> = {}
-  for (const raw of values ?? []) {
-    const eq = raw.indexOf('=')
-    const key = eq < 0 ? '' : raw.slice(0, eq)
-    if (eq < 0 || !/^[A-Za-z0-9]([A-Za-z0-9._/-]{0,62}[A-Za-z0-9])?$/.test(key) || raw.length - eq - 1 > 253) {
-      throw Object.assign(new Error(`--label "${raw}" is not KEY=VALUE (key: letters, digits, . _ - /, at most 64 characters)`), {labelError: true})
-    }
-    labels[key] = raw.slice(eq + 1)
-  }
-  return labels
-}
+export {parseLabels} from './labels.js'
+
+/** Flags present on the command line, as `--name`, from a list of names. */
+export const given = (flags: Record<string, unknown>, names: string[]) => names.filter((n) => flags[n] !== undefined && flags[n] !== false).map((n) => `--${n}`)
