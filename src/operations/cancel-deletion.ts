@@ -29,7 +29,8 @@ export async function cancelDeletion(ctx: OperationContext, input: CancelDeletio
   if (input.dryRun) return {result: {key: keySummary(key), planned, verified: true}, guards, warnings, dryRun: true}
 
   const when = key.deletionScheduledAt ? ` (scheduled for ${key.deletionScheduledAt})` : ''
-  ctx.journal.confirmation = await withGuards(guards, () => ctx.confirm.yesNo({question: `Cancel the deletion of ${key.slug} (${key.identity}) in ${input.region}${when}?`, yes: input.yes}))
+  // The API returns a cancelled key to `active` — even one that was disabled before its deletion — so say so.
+  ctx.journal.confirmation = await withGuards(guards, () => ctx.confirm.yesNo({question: `Cancel the deletion of ${key.slug} (${key.identity}) in ${input.region}${when}? It becomes active: crypto on it works again`, yes: input.yes}))
   await withGuards(guards, () => ctx.api.kms.cancelDeletion(input.region, key.identity))
 
   let after: KmsKey | undefined
@@ -39,6 +40,7 @@ export async function cancelDeletion(ctx: OperationContext, input: CancelDeletio
     if (ctx.signal.aborted) throw error
     warnings.push(`the deletion was cancelled, but re-reading the key failed (${(error as Error).message}); check with kmsguard get ${key.slug} -r ${input.region}`)
   }
+  if (after?.status === 'active') warnings.push(`${key.slug} is active again: crypto on it works. If it should stay off, run kmsguard disable ${key.slug} -r ${input.region} --reason "…"`)
   if (after?.status === 'pending_deletion') warnings.push(`the API accepted the cancel, but ${key.slug} still reads as pending_deletion; check with kmsguard get ${key.slug} -r ${input.region}`)
   ctx.journal.summary = `cancelled the deletion of ${key.slug}${after ? `; now ${after.status}` : ''}`
   return {result: {key: keySummary(after ?? key), planned, verified: after !== undefined}, guards, warnings, dryRun: false}

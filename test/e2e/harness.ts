@@ -58,7 +58,7 @@ export async function startE2E(opts: EmulatorOptions = {}): Promise<E2E> {
     journal,
     run(args, o = {}) {
       const token = o.token ?? (o.as === 'none' ? undefined : o.as === 'approver' ? DEMO.tokens.approver : DEMO.tokens.operator)
-      const env = {...baseEnv(), THALASSA_PERSONAL_ACCESS_TOKEN: token, ...o.env}
+      const env: Record<string, string | undefined> = {...baseEnv(), THALASSA_PERSONAL_ACCESS_TOKEN: token, ...o.env}
       for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k]
       return runCli(args, env as NodeJS.ProcessEnv, o.timeoutMs ?? 60_000)
     },

@@ -67,6 +67,7 @@ describe('cancel-deletion', () => {
     expect(started(world, 'key')).toHaveLength(2)
     expect(ctx.journal.confirmation).toBe('yes-flag')
     expect(ctx.journal.summary).toContain('now active')
+    expect(out.warnings.join('\n')).toMatch(/active again: crypto on it works.*kmsguard disable app-key/)
   })
 
   it('refuses a key that is not pending deletion with exit 3', async () => {
