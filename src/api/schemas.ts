@@ -107,7 +107,8 @@ export const AccessElevation = z.object({
 export type AccessElevation = z.infer<typeof AccessElevation>
 
 export const AuditPage = z.object({
-  items: z.array(z.record(z.string(), z.unknown())).nullish().transform((v) => v ?? []),
+  // Required (null allowed): a 200 without `items` is not an empty log, it is a body we do not understand.
+  items: z.array(z.record(z.string(), z.unknown())).nullable().transform((v) => v ?? []),
   totalItems: z.number().optional(),
   page: z.number().optional(),
   itemsPerPage: z.number().optional(),

@@ -3,6 +3,7 @@
  * one DELETE …/cancel-deletion (its body, if any, is ignored) → re-read the key to show the status it is in now.
  */
 import type {KmsKey} from '../api/schemas.js'
+import {ApiError} from '../cli/errors.js'
 import type {GuardResult} from '../guards/types.js'
 import {keyPath, keySummary, preflightKey, withGuards, type KeySummary, type OperationOutcome, type PlannedCall} from './common.js'
 import type {OperationContext} from './context.js'
@@ -41,7 +42,10 @@ export async function cancelDeletion(ctx: OperationContext, input: CancelDeletio
     warnings.push(`the deletion was cancelled, but re-reading the key failed (${(error as Error).message}); check with kmsguard get ${key.slug} -r ${input.region}`)
   }
   if (after?.status === 'active') warnings.push(`${key.slug} is active again: crypto on it works. If it should stay off, run kmsguard disable ${key.slug} -r ${input.region} --reason "…"`)
-  if (after?.status === 'pending_deletion') warnings.push(`the API accepted the cancel, but ${key.slug} still reads as pending_deletion; check with kmsguard get ${key.slug} -r ${input.region}`)
+  if (after?.status === 'pending_deletion') {
+    // Reporting success here would let a script believe the key was saved while it is still to be destroyed.
+    throw new ApiError('CANCEL_NOT_APPLIED', `${planned[0].method} ${planned[0].path} answered success, but ${key.slug} still reads as pending_deletion: the deletion is NOT cancelled`, {endpoint: `DELETE ${keyPath(input.region, key, '/cancel-deletion')}`, hint: `Check with kmsguard get ${key.slug} -r ${input.region} and try again before ${key.deletionScheduledAt ?? 'the deletion date'}.`})
+  }
   ctx.journal.summary = `cancelled the deletion of ${key.slug}${after ? `; now ${after.status}` : ''}`
   return {result: {key: keySummary(after ?? key), planned, verified: after !== undefined}, guards, warnings, dryRun: false}
 }

@@ -5,7 +5,7 @@
  * and the exact command that undoes it. Overrides used are recorded in the result and the journal.
  */
 import type {KmsKey} from '../api/schemas.js'
-import {guardRefused, usageError} from '../cli/errors.js'
+import {ApiError, guardRefused, usageError} from '../cli/errors.js'
 import {referencesGuard, scanReferences, type ScanReport} from '../guards/references.js'
 import type {GuardResult} from '../guards/types.js'
 import {keyPath, keySummary, requireReason, resolveTarget, withGuards, type KeySummary, type OperationOutcome, type PlannedCall} from './common.js'
@@ -126,6 +126,10 @@ async function scheduledAt(ctx: OperationContext, region: string, key: KmsKey, f
   } catch (error) {
     if (ctx.signal.aborted) throw error
     warnings.push(`the deletion was scheduled, but re-reading the key failed (${(error as Error).message}); the date shown is estimated`)
+  }
+  // A 2xx that did not change the key is no deletion: say so (exit 6) rather than report one that never happened.
+  if (after && after.status !== 'pending_deletion') {
+    throw new ApiError('DELETE_NOT_APPLIED', `DELETE /v1/kms/${region}/keys/${key.identity} answered success, but ${key.slug} still reads as ${after.status}: no deletion is scheduled`, {endpoint: `DELETE /v1/kms/${region}/keys/${key.identity}`, hint: `Check with kmsguard get ${key.slug} -r ${region} before trying again.`})
   }
   if (after?.deletionScheduledAt) return {at: after.deletionScheduledAt, source: 'key', key: after}
   return {at: new Date(ctx.now().getTime() + RETENTION_DAYS * 86_400_000).toISOString(), source: 'estimated', key: after}

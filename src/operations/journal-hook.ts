@@ -26,7 +26,8 @@ export function journalPath(config: ResolvedConfig, env: NodeJS.ProcessEnv = pro
 /** Returns a warning to show when the line could not be written; never throws for an I/O problem. */
 export async function writeJournal(w: JournalWrite): Promise<string | undefined> {
   let operator: {subject?: string; email?: string} | undefined
-  if (w.api && w.config.credentials && w.config.organisation) {
+  // Ask who the operator is only when the command already talked to the API: a refusal on bad input sends nothing.
+  if (w.api && w.api.transport.requestCount > 0 && w.config.credentials && w.config.organisation) {
     try {
       const members = await w.api.identity.memberships()
       const user = members.find((m) => m.user?.subject)?.user
