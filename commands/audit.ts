@@ -1,5 +1,5 @@
 import {Flags} from '@oclif/core'
-import {DECRYPT_ANOMALY_RULE} from '../src/audit/analyse.js'
+import {DECRYPT_ANOMALY_RULE} from '../src/audit/rule.js'
 import {BaseCommand, type Outcome} from '../src/cli/base.js'
 import {ExitCode} from '../src/cli/errors.js'
 import {concurrencyFlag, regionFlag} from '../src/cli/flags.js'

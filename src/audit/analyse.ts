@@ -17,16 +17,9 @@ const DAY = 24 * HOUR
 export const CRYPTO_ACTIONS: ReadonlySet<string> = new Set(['kms.encrypt', 'kms.decrypt', 'kms.sign', 'kms.verify', 'kms.hmac', 'kms.verify_hmac'])
 const ROTATE_ACTIONS: ReadonlySet<string> = new Set(['kms.rotate', 'kms.rotate.scheduled'])
 
-const DEFAULT_MAD_K = 5
-const DEFAULT_MIN_HOURLY = 20
+import {DEFAULT_MAD_K, DEFAULT_MIN_HOURLY} from './rule.js'
 
-/** The decrypt-anomaly rule in words, for `kmsguard audit --help`. */
-export const DECRYPT_ANOMALY_RULE =
-  'Unusual decrypt volume: for each key and principal, kms.decrypt events are counted per clock hour over every ' +
-  'hour of the review window (hours without events count as 0). The baseline is the median of those hourly ' +
-  `counts and their median absolute deviation (MAD). An hour is flagged when its count exceeds median + k × max(MAD, 1) ` +
-  `(k = ${DEFAULT_MAD_K} unless changed) and is at least ${DEFAULT_MIN_HOURLY} (the minimum hourly count), so quiet ` +
-  'keys do not raise alarms over a handful of calls.'
+export {DECRYPT_ANOMALY_RULE} from './rule.js'
 
 /** The key metadata the review needs (a KmsKey from the API fits). */
 export interface KeyInfo {
