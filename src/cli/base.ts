@@ -6,6 +6,7 @@
 import {Command, type Interfaces} from '@oclif/core'
 import {ExitCode, KmsGuardError, isKmsGuardError, usageError} from './errors.js'
 import {connectionFlags} from './flags.js'
+import {SETTINGS} from '../config/settings.js'
 import type {GuardResult} from '../guards/types.js'
 import {isInteractive, useColour} from '../ui/interactive.js'
 import {guardLines} from '../ui/table.js'
@@ -138,7 +139,7 @@ export abstract class BaseCommand<R = unknown> extends Command {
   protected async region(): Promise<string> {
     const cfg = await this.resolved()
     if (!cfg.region) throw usageError(`${this.id} needs a region`, 'Pass -r/--region (e.g. -r nl-01), set KMSGUARD_REGION, or `kmsguard config set region nl-01`. `kmsguard summary` lists regions.')
-    if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/.test(cfg.region.value)) throw usageError(`region "${cfg.region.value}" (from ${cfg.region.source}) is not a region slug or identity`)
+    if (!SETTINGS.region.pattern.test(cfg.region.value)) throw usageError(`region ${JSON.stringify(cfg.region.value.slice(0, 80))} (from ${cfg.region.source}) is not a region slug or identity (lower-case letters, digits and -, e.g. nl-01)`)
     return cfg.region.value
   }
 

@@ -128,7 +128,8 @@ export function validateEndpoint(raw: string, source: string): string {
   try {
     url = new URL(raw)
   } catch {
-    throw usageError(`API endpoint from ${source} is not a URL: "${raw}"`)
+    // The raw text may carry a password (user:pw@host): show it only with any userinfo masked.
+    throw usageError(`API endpoint from ${source} is not a URL: "${raw.replace(/\/\/[^/@]*@/, '//***@').slice(0, 200)}"`)
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw usageError(`API endpoint from ${source} must be https:// (got ${url.protocol})`)
   if (url.protocol === 'http:' && !isLoopbackUrl(url)) throw new KmsGuardError('INSECURE_ENDPOINT', ExitCode.USAGE, `refusing plain http:// to ${url.host} (from ${source}): tokens and key material would cross the network unencrypted`, {hint: 'Use https://. Plain http is allowed only for loopback (127.0.0.1, ::1, localhost), e.g. the kmsguard emulator.'})

@@ -8,12 +8,14 @@ import type {KmsKey} from '../api/schemas.js'
 import {ApiError, ExitCode, KmsGuardError, guardRefused, usageError} from '../cli/errors.js'
 import type {GuardResult} from './types.js'
 
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001F\u007F]/
+
 export function validateKeyArg(key: string): string {
+  if (CONTROL.test(key)) throw usageError('KEY contains control characters (a tab, newline or escape): give a key identity (kms-…), slug or exact name')
   const k = key.trim()
   if (k.length === 0) throw usageError('KEY must not be empty: give a key identity (kms-…), slug or exact name')
   if (k.length > 255) throw usageError('KEY is longer than 255 characters: not a key identity, slug or name')
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001F\u007F]/.test(k)) throw usageError('KEY contains control characters')
   return k
 }
 

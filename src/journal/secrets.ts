@@ -7,12 +7,23 @@
 /** `sha256:<hex>` fingerprints of exported material are journaled on purpose and are not secret. */
 const FINGERPRINT = /sha256:[0-9a-f]{64}/g
 
-const PATTERNS: ReadonlyArray<{name: string; test: RegExp}> = [
+/**
+ * A run of 40+ base64 characters that mixes upper case, lower case and digits: what encoded random bytes look
+ * like (40 random base64 characters lack one of the three classes with a probability below 1e-6), and what a
+ * file path such as /home/operator/exports/escrow-2026 does not.
+ */
+const BASE64_RUN = /[A-Za-z0-9+/]{40,}={0,2}/g
+const HEX_RUN = /(?<![0-9a-f])[0-9a-f]{40,}(?![0-9a-f])/gi
+const mixed = (run: string) => /[A-Z]/.test(run) && /[a-z]/.test(run) && /[0-9]/.test(run)
+const base64Blob = (s: string): boolean => (s.match(BASE64_RUN) ?? []).some(mixed)
+
+const PATTERNS: ReadonlyArray<{name: string; test: {test(s: string): boolean}}> = [
   {name: 'personal access token', test: /tc_pat_/},
   {name: 'authorization header value', test: /\b(?:Bearer|Token) +[A-Za-z0-9._~+/-]{16,}/i},
   {name: 'PEM block', test: /-----BEGIN/},
   {name: 'Thalassa ciphertext', test: /thalassa:v\d+:/},
-  {name: 'base64 blob', test: /[A-Za-z0-9+/]{40,}={0,2}/},
+  {name: 'base64 blob', test: {test: base64Blob}},
+  {name: 'hex blob', test: {test: (s: string) => (s.match(HEX_RUN) ?? []).length > 0}},
 ]
 
 /** Fields whose values are ours, not the caller's, and legitimately look like hex blobs. */
@@ -43,3 +54,14 @@ const walk = (value: unknown, field: string): void => {
 
 /** Throws when any string (or object key) of `entry`, other than the chain hash `prev`, looks like a secret. */
 export const assertNoSecretMaterial = (entry: unknown): void => walk(entry, '')
+
+/**
+ * Replaces what the blob rules above would refuse with `[withheld]`, keeping fingerprints. For free text that
+ * may echo operator input (error messages), so an odd argument cannot make the journal refuse a whole line.
+ */
+export const withholdSecretLike = (text: string): string => {
+  const keep: string[] = []
+  const masked = text.replace(FINGERPRINT, (fp) => `\u0000${keep.push(fp) - 1}\u0000`)
+  // eslint-disable-next-line no-control-regex
+  return masked.replace(BASE64_RUN, (run) => (mixed(run) ? '[withheld]' : run)).replace(HEX_RUN, '[withheld]').replace(/\u0000(\d+)\u0000/g, (_, i: string) => keep[Number(i)])
+}

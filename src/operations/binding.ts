@@ -101,8 +101,8 @@ const ELEVATION_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/
 
 /** An access elevation identity as typed (ELEVATION argument, --approval); `what` names it in the message. */
 export function validateElevationId(id: string, what: string): string {
-  const v = id.trim()
-  if (!ELEVATION_ID.test(v)) throw usageError(`${what} "${id}" is not an access elevation identity`, 'Use the identity kmsguard export:request printed.')
+  const v = id.replace(/^ +| +$/g, '') // spaces only: a tab or newline makes it invalid, never silently dropped
+  if (!ELEVATION_ID.test(v)) throw usageError(`${what} ${JSON.stringify(id.length > 32 ? `${id.slice(0, 32)}…` : id)} is not an access elevation identity`, 'Use the identity kmsguard export:request printed.')
   return v
 }
 

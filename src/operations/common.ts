@@ -5,7 +5,7 @@
 import type {KmsKey, SummaryRegion} from '../api/schemas.js'
 import type {GuardResult} from '../guards/types.js'
 import {regionGuard} from '../guards/region.js'
-import {keyStateGuard, resolveKey, type RequiredState} from '../guards/key.js'
+import {keyStateGuard, resolveKey, validateKeyArg, type RequiredState} from '../guards/key.js'
 import {isKmsGuardError, usageError} from '../cli/errors.js'
 import type {OperationContext} from './context.js'
 
@@ -47,6 +47,7 @@ export interface Target {
  * KmsGuardError that carries every verdict so far.
  */
 export async function resolveTarget(ctx: OperationContext, input: {region: string; key: string}, guards: GuardResult[]): Promise<Target> {
+  validateKeyArg(input.key) // bad input is refused before anything is sent
   ctx.journal.region = input.region
   const verdict = await withGuards(guards, () => regionGuard(ctx.api, input.region, guards))
   guards.push(verdict.guard)

@@ -7,7 +7,7 @@ import type {ResolvedConfig} from '../config/resolve.js'
 import type {KmsGuardError} from '../cli/errors.js'
 import type {GuardResult} from '../guards/types.js'
 import type {JournalInfo} from './context.js'
-import {appendJournal, defaultJournalPath} from '../journal/index.js'
+import {appendJournal, defaultJournalPath, withholdSecretLike} from '../journal/index.js'
 
 export interface JournalWrite {
   command: string
@@ -52,11 +52,16 @@ export async function writeJournal(w: JournalWrite): Promise<string | undefined>
       confirmation: w.info.confirmation,
       approval: w.info.approval,
       overrides: w.info.overrides,
-      result: w.error ? {status: 'error', code: w.error.code, exitCode: w.error.exitCode, summary: w.error.message.slice(0, 300)} : {status: 'ok', exitCode: 0, summary: w.info.summary},
+      result: w.error ? {status: 'error', code: w.error.code, exitCode: w.error.exitCode, summary: summarise(w.error.message)} : {status: 'ok', exitCode: 0, summary: w.info.summary && summarise(w.info.summary)},
       details: w.info.details,
     })
     return undefined
   } catch (error) {
     return `the operator journal could not be written (${(error as Error).message})`
   }
+}
+
+/** A one-line summary for the journal, with anything that looks like an encoded secret withheld. */
+function summarise(message: string): string {
+  return withholdSecretLike(message).slice(0, 300)
 }

@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest'
-import {assertNoSecretMaterial} from '../../../src/journal/secrets.js'
+import {assertNoSecretMaterial, withholdSecretLike} from '../../../src/journal/secrets.js'
 import {sampleRecord} from './helpers.js'
 
 const pem = ['-----BEGIN', 'PRIVATE KEY-----\nMIIE...'].join(' ')
@@ -46,5 +46,16 @@ describe('assertNoSecretMaterial', () => {
 
   it('does not mistake prose about tokens or short identifiers for secrets', () => {
     expect(() => assertNoSecretMaterial(sampleRecord({result: {status: 'error', exitCode: 6, summary: 'Token expired; Bearer auth failed'}}))).not.toThrow()
+  })
+})
+
+describe('what is not a secret', () => {
+  it('long file paths and slugs pass; mixed-case base64 and long hex do not', () => {
+    expect(() => assertNoSecretMaterial({summary: 'exported escrow-key v1 to /home/operator/secure/exports/2026/escrow.wrapped'})).not.toThrow()
+    expect(() => assertNoSecretMaterial({summary: 'no key "averyveryverylongkeynamewithoutanyseparators" in nl-01'})).not.toThrow()
+    expect(() => assertNoSecretMaterial({summary: `material ${Buffer.alloc(32, 7).toString('hex')}`})).toThrow(/hex blob/)
+    expect(() => assertNoSecretMaterial({summary: 'c3VwZXJzZWNyZXRrZXltYXRlcmlhbDEyMzQ1Njc4OTBBQkNE'})).toThrow(/base64 blob/)
+    const fp = `sha256:${'ab'.repeat(32)}`
+    expect(withholdSecretLike(`x c3VwZXJzZWNyZXRrZXltYXRlcmlhbDEyMzQ1Njc4OTBBQkNE y ${fp}`)).toBe(`x [withheld] y ${fp}`)
   })
 })
