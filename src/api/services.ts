@@ -8,9 +8,15 @@ import * as S from './schemas.js'
 const seg = encodeURIComponent
 
 export class IdentityClient {
+  private cached?: Promise<S.Membership[]>
   constructor(private readonly t: Transport) {}
-  memberships() {
-    return this.t.request({method: 'GET', path: '/v1/me/organisation-memberships', schema: S.Memberships, noOrganisation: true, project: null})
+  /** Who holds the token. Asked once per client: guards, the approval check and the journal share the answer. */
+  memberships(): Promise<S.Membership[]> {
+    this.cached ??= this.t.request({method: 'GET', path: '/v1/me/organisation-memberships', schema: S.Memberships, noOrganisation: true, project: null}).catch((error: unknown) => {
+      this.cached = undefined
+      throw error
+    })
+    return this.cached
   }
 }
 

@@ -33,6 +33,8 @@ export interface TransportOptions {
   dispatcher?: unknown
   signal?: AbortSignal
   env?: NodeJS.ProcessEnv
+  /** Called once, just before the first request is sent (e.g. to start a read that runs alongside). */
+  onFirstRequest?: () => void
 }
 
 export interface RequestSpec<T> {
@@ -64,6 +66,7 @@ export class Transport {
   private bearerPromise?: Promise<string>
   /** A 429 with Retry-After pauses every request of this transport: the pool slows down, it does not give up. */
   private pausedUntil = 0
+  private baseSignal?: AbortSignal | null
   requestCount = 0
 
   constructor(opts: TransportOptions) {
@@ -160,14 +163,12 @@ export class Transport {
       throw error
     }
 
-    const timeoutMs = Math.min(spec.timeoutMs ?? Number.POSITIVE_INFINITY, this.remaining(), (this.opts.headersTimeoutMs ?? 15_000) + (this.opts.bodyTimeoutMs ?? 30_000))
-    const signals = [AbortSignal.timeout(Math.max(1, Math.floor(timeoutMs)))]
-    if (this.opts.signal) signals.push(this.opts.signal)
+    const signal = this.requestSignal(spec.timeoutMs)
     const started = Date.now()
-    this.requestCount++
+    if (this.requestCount++ === 0) this.opts.onFirstRequest?.()
     let res: Response
     try {
-      res = await fetch(url, {method: spec.method, headers, body: bodyText, signal: AbortSignal.any(signals), dispatcher: await this.dispatcher()} as RequestInit)
+      res = await fetch(url, {method: spec.method, headers, body: bodyText, signal, dispatcher: await this.dispatcher()} as RequestInit)
     } catch (error) {
       if (this.opts.signal?.aborted) throw this.opts.signal.reason ?? error
       const code = networkCode(error)
@@ -205,6 +206,26 @@ export class Transport {
       return fail(new ApiError('MALFORMED_RESPONSE', `${label} returned a body kmsguard does not understand: ${field}: ${issue.message}`, {endpoint: label, status: res.status, details: {field}}), {})
     }
     return {ok: true, value: parsed.data}
+  }
+
+  /**
+   * The signal a request runs under: the command's deadline and its cancellation, combined once per transport
+   * (per-request timers are costly in a 2,000-request scan), plus the request's own limit when it has one.
+   * Connect, headers and body timeouts are the dispatcher's.
+   */
+  private requestSignal(timeoutMs?: number): AbortSignal | undefined {
+    if (this.baseSignal === undefined) {
+      const parts: AbortSignal[] = []
+      if (this.opts.signal) parts.push(this.opts.signal)
+      if (this.opts.deadline !== undefined) parts.push(AbortSignal.timeout(Math.max(1, this.opts.deadline - Date.now())))
+      this.baseSignal = parts.length === 0 ? null : parts.length === 1 ? parts[0] : AbortSignal.any(parts)
+    }
+    const own = timeoutMs === undefined || !Number.isFinite(timeoutMs) ? undefined : AbortSignal.timeout(Math.max(1, Math.floor(timeoutMs)))
+    // Always a signal of the request's own: fetch keeps its abort listener on the signal it is given until the
+    // request is garbage-collected, so handing every request the shared signal piles listeners onto it.
+    // AbortSignal.any links the per-request signal to the shared one weakly, without a listener.
+    const parts = [this.baseSignal, own].filter((x): x is AbortSignal => Boolean(x))
+    return parts.length === 0 ? undefined : AbortSignal.any(parts)
   }
 
   private trace(method: string, url: URL, headers: Record<string, string>, outcome: string, started: number): void {

@@ -70,6 +70,11 @@ export abstract class BaseCommand<R = unknown> extends Command {
     return undefined
   }
 
+  /** Plain JSON (no colour theme is configured): oclif's colourising formatter is slow on large results. */
+  override logJson(json: unknown): void {
+    process.stdout.write(`${JSON.stringify(json, null, 2)}\n`)
+  }
+
   private envelope(outcome: Outcome<R>) {
     return {status: 'ok', command: this.id, dryRun: outcome.dryRun ?? false, result: outcome.result, guards: outcome.guards ?? [], warnings: outcome.warnings ?? []}
   }
@@ -121,6 +126,7 @@ export abstract class BaseCommand<R = unknown> extends Command {
       const cfg = await this.resolved()
       const {createApi} = await import('../api/index.js')
       const debug = this.parsedFlags.debug || /(^|,)kmsguard(:|,|$)|^\*$/.test(process.env.DEBUG ?? '')
+      const mutating = (this.ctor as typeof BaseCommand).mutating
       this.api_ = createApi({
         endpoint: cfg.endpoint.value,
         organisation: cfg.organisation?.value,
@@ -131,6 +137,8 @@ export abstract class BaseCommand<R = unknown> extends Command {
         connections: Math.max(8, cfg.concurrency.value * 2),
         signal: this.abort.signal,
         debug: debug ? (line) => process.stderr.write(`[kmsguard] ${line}\n`) : undefined,
+        // The journal names the operator; once the command talks to the API anyway, ask alongside, not after.
+        onFirstRequest: mutating ? () => void this.api_?.identity.memberships().catch(() => undefined) : undefined,
       })
     }
     return this.api_
