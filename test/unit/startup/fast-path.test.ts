@@ -122,7 +122,7 @@ describe('falls through to oclif', () => {
     const cli = loadCli(REPO, cleanEnv())
     const notMine = [
       ['list'], ['list', '-r', 'nl-01'], ['list', '--json', '--help'], ['nosuch'], ['nosuch', '--help'], ['list', 'extra', '--help'],
-      ['get', 'KEY', '--help'], ['help', 'config', 'get', '--help'], ['list', 'help'], ['help', '-n'], ['-v'], ['-h'], ['version'],
+      ['get', 'KEY', '--help'], ['help', 'config', 'get', '--help'], ['list', 'help'], ['help', '-n'], ['version'],
       ['--help', '--', 'list'], ['--no-color', '--help'],
     ]
     for (const argv of notMine) {
