@@ -27,10 +27,7 @@ beforeAll(async () => {
 afterAll(async () => e?.close())
 
 const R = ['-r', 'nl-01']
-const mark = () => {
-  const from = e.emu.requests.length
-  return () => e.emu.requests.slice(from)
-}
+const mark = () => e.mark()
 const exports = (reqs: RecordedRequest[]) => reqs.filter((r) => r.method === 'POST' && r.path.endsWith('/export'))
 const reviews = (reqs: RecordedRequest[]) => reqs.filter((r) => r.method === 'POST' && /\/access-elevations\/[^/]+\/(approve|reject)$/.test(r.path))
 const newOut = () => join(e.home, `export-${++outCount}.bin`)

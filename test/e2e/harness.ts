@@ -7,7 +7,7 @@ import {spawn} from 'node:child_process'
 import {mkdtempSync, rmSync, existsSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join, resolve} from 'node:path'
-import {startEmulator, DEMO, type EmulatorHandle, type EmulatorOptions} from '../../src/emulator/index.js'
+import {startEmulator, DEMO, type EmulatorHandle, type EmulatorOptions, type RecordedRequest} from '../../src/emulator/index.js'
 
 export const BIN = resolve(import.meta.dirname, '../../bin/run.js')
 
@@ -32,6 +32,8 @@ export interface E2E {
   home: string
   journal: string
   run(args: string[], opts?: RunOptions): Promise<RunResult>
+  /** Requests the emulator records from now on: call the returned function after the runs. */
+  mark(): () => RecordedRequest[]
   close(): Promise<void>
 }
 
@@ -61,6 +63,10 @@ export async function startE2E(opts: EmulatorOptions = {}): Promise<E2E> {
       const env: Record<string, string | undefined> = {...baseEnv(), THALASSA_PERSONAL_ACCESS_TOKEN: token, ...o.env}
       for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k]
       return runCli(args, env as NodeJS.ProcessEnv, o.timeoutMs ?? 60_000)
+    },
+    mark() {
+      const from = emu.requests.length
+      return () => emu.requests.slice(from)
     },
     async close() {
       await emu.close()

@@ -25,10 +25,7 @@ beforeEach(() => {
 afterAll(async () => e?.close())
 
 const R = ['-r', 'nl-01']
-const mark = () => {
-  const from = e.emu.requests.length
-  return () => e.emu.requests.slice(from)
-}
+const mark = () => e.mark()
 const isMutation = (r: RecordedRequest) => r.method !== 'GET' && !r.path.startsWith('/oidc/')
 
 async function run(args: string[]): Promise<RunResult> {

@@ -20,10 +20,7 @@ afterAll(async () => e?.close())
 const R = ['-r', 'nl-01']
 
 /** Requests recorded from now on (call the returned function after the runs). */
-const mark = () => {
-  const from = e.emu.requests.length
-  return () => e.emu.requests.slice(from)
-}
+const mark = () => e.mark()
 const isMutation = (r: RecordedRequest) => r.method !== 'GET' && !r.path.startsWith('/oidc/')
 const sent = (reqs: RecordedRequest[], method: string, suffix: RegExp) => reqs.filter((r) => r.method === method && suffix.test(r.path))
 const stored = (slug: string) => e.emu.state.keys.find((k) => k.slug === slug && k.regionSlug === 'nl-01' && k.projectIdentity === undefined)

@@ -4,21 +4,12 @@
  * what the approver is shown; and the review request itself.
  */
 import nock from 'nock'
-import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 import {bindingMetadata} from '../../../src/operations/binding.js'
 import {reviewExport, type ApproveInput} from '../../../src/operations/approve.js'
-import {AES_KEY, APPROVER, EARLIER, REGION, REQUESTER, as, ctxFor, elevation, mockMe, standardBinding, tempDir} from './helpers.js'
+import {AES_KEY, APPROVER, EARLIER, REGION, REQUESTER, as, ctxFor, elevation, mockMe, standardBinding, useNockAndTempDir, } from './helpers.js'
 
-let tmp: ReturnType<typeof tempDir>
-beforeAll(() => nock.disableNetConnect())
-afterAll(() => nock.enableNetConnect())
-beforeEach(() => {
-  tmp = tempDir()
-})
-afterEach(() => {
-  nock.cleanAll()
-  tmp.cleanup()
-})
+const tmp = useNockAndTempDir()
 
 const input = (over: Partial<ApproveInput> = {}): ApproveInput => ({elevation: 'iamae-1', action: 'approve', yes: true, dryRun: false, ...over})
 const pending = (over: Parameters<typeof elevation>[0] = {}) => elevation({status: 'pending', reviewer: null, ...over})

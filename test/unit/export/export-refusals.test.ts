@@ -7,23 +7,15 @@ import {randomBytes} from 'node:crypto'
 import {existsSync, readFileSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import nock from 'nock'
-import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 import {consumeApproval, readJournal} from '../../../src/journal/index.js'
 import {bindingMetadata} from '../../../src/operations/binding.js'
 import {exportKeyMaterial, type ExportInput} from '../../../src/operations/export.js'
-import {AES_KEY, APPROVER, EARLIER, OTHER, REGION, REQUESTER, as, ctxFor, elevation, mockPreflight, rsaKeyPair, standardBinding, tempDir} from './helpers.js'
+import {AES_KEY, APPROVER, EARLIER, OTHER, REGION, REQUESTER, as, ctxFor, elevation, mockPreflight, rsaKeyPair, standardBinding, useNockAndTempDir, } from './helpers.js'
 
 const recipient = rsaKeyPair(2048)
-let tmp: ReturnType<typeof tempDir>
-beforeAll(() => nock.disableNetConnect())
-afterAll(() => nock.enableNetConnect())
-beforeEach(() => {
-  tmp = tempDir()
-  process.env.KMSGUARD_JOURNAL = join(tmp.dir, 'env-journal.jsonl')
-})
-afterEach(() => {
-  nock.cleanAll()
-  tmp.cleanup()
+const tmp = useNockAndTempDir((dir) => {
+  process.env.KMSGUARD_JOURNAL = join(dir, 'env-journal.jsonl')
 })
 
 const input = (over: Partial<ExportInput> = {}): ExportInput => ({region: REGION, key: AES_KEY.slug, approval: 'iamae-1', out: join(tmp.dir, 'out.key'), plaintext: true, confirm: AES_KEY.slug, dryRun: false, ...over})

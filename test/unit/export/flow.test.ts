@@ -7,29 +7,21 @@ import {randomBytes} from 'node:crypto'
 import {readFileSync, statSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import nock from 'nock'
-import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 import {fingerprint} from '../../../src/crypto/fingerprint.js'
 import {unwrapWithPrivateKey} from '../../../src/crypto/recipient.js'
 import {readJournal} from '../../../src/journal/index.js'
 import {reviewExport} from '../../../src/operations/approve.js'
 import {exportKeyMaterial} from '../../../src/operations/export.js'
 import {requestExport} from '../../../src/operations/export-request.js'
-import {AES_KEY, APPROVER, REGION, REQUESTER, as, ctxFor, mockPreflight, mockMe, rsaKeyPair, tempDir, LATER} from './helpers.js'
+import {AES_KEY, APPROVER, REGION, REQUESTER, as, ctxFor, mockPreflight, mockMe, rsaKeyPair, useNockAndTempDir, LATER} from './helpers.js'
 
 const recipient = rsaKeyPair(2048)
 const rsaMaterial = rsaKeyPair(2048).pkcs8Der
 const RSA_KEY = {...AES_KEY, identity: 'kms-sig01', slug: 'signing-key', name: 'Signing', keyType: 'rsa-2048', latestVersion: 1, versions: [{version: 1}]}
 
-let tmp: ReturnType<typeof tempDir>
-beforeAll(() => nock.disableNetConnect())
-afterAll(() => nock.enableNetConnect())
-beforeEach(() => {
-  tmp = tempDir()
-  process.env.KMSGUARD_JOURNAL = join(tmp.dir, 'env-journal.jsonl')
-})
-afterEach(() => {
-  nock.cleanAll()
-  tmp.cleanup()
+const tmp = useNockAndTempDir((dir) => {
+  process.env.KMSGUARD_JOURNAL = join(dir, 'env-journal.jsonl')
 })
 
 /** A stateful fake of the elevation API shared by both callers. */

@@ -8,6 +8,7 @@ import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import nock from 'nock'
+import {afterAll, afterEach, beforeAll, beforeEach} from 'vitest'
 import {createApi, type Api} from '../../../src/api/index.js'
 import type {Settings} from '../../../src/config/settings.js'
 import {bindingMetadata, type ExportBinding} from '../../../src/operations/binding.js'
@@ -103,4 +104,25 @@ export function rsaKeyPair(modulusLength = 2048): {publicKey: KeyObject; publicP
     privatePem: privateKey.export({type: 'pkcs8', format: 'pem'}).toString(),
     pkcs8Der: privateKey.export({type: 'pkcs8', format: 'der'}),
   }
+}
+
+/**
+ * The per-file setup every export test shares: network disabled for nock, a fresh temp dir per test (read it
+ * through the returned getter), mocks and the dir cleaned after each. `onEach` runs after the dir is made.
+ */
+export function useNockAndTempDir(onEach?: (dir: string) => void): {readonly dir: string} {
+  let tmp: ReturnType<typeof tempDir>
+  beforeAll(() => nock.disableNetConnect())
+  afterAll(() => nock.enableNetConnect())
+  beforeEach(() => {
+    tmp = tempDir()
+    onEach?.(tmp.dir)
+  })
+  afterEach(() => {
+    nock.cleanAll()
+    tmp.cleanup()
+  })
+  return {get dir() {
+    return tmp.dir
+  }}
 }

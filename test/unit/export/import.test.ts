@@ -7,26 +7,17 @@ import {randomBytes} from 'node:crypto'
 import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import nock from 'nock'
-import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 import {fingerprint} from '../../../src/crypto/fingerprint.js'
 import {unwrapWithPrivateKey} from '../../../src/crypto/recipient.js'
 import {importKey, type ImportInput} from '../../../src/operations/import.js'
-import {REGION, REQUESTER, ctxFor, mockSummary, rsaKeyPair, tempDir} from './helpers.js'
+import {REGION, REQUESTER, ctxFor, mockSummary, rsaKeyPair, useNockAndTempDir, } from './helpers.js'
 
 const wrapping = rsaKeyPair(3072)
 const rsaMaterial = rsaKeyPair(2048)
 const CREATED = {identity: 'kms-imp01', name: 'legacy', slug: 'legacy', keyType: 'aes256-gcm96', status: 'active', imported: true, allowRotation: false, latestVersion: 1}
 
-let tmp: ReturnType<typeof tempDir>
-beforeAll(() => nock.disableNetConnect())
-afterAll(() => nock.enableNetConnect())
-beforeEach(() => {
-  tmp = tempDir()
-})
-afterEach(() => {
-  nock.cleanAll()
-  tmp.cleanup()
-})
+const tmp = useNockAndTempDir()
 
 const file = (name: string, data: Buffer | string, mode = 0o600) => {
   const path = join(tmp.dir, name)

@@ -4,21 +4,12 @@
  * ones the approver and the requester must run.
  */
 import nock from 'nock'
-import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 import {bindingMetadata, readBinding, type ExportBinding} from '../../../src/operations/binding.js'
 import {parseElevationDuration, requestExport, type ExportRequestInput} from '../../../src/operations/export-request.js'
-import {AES_KEY, LATER, REGION, REQUESTER, as, ctxFor, mockPreflight, standardBinding, tempDir} from './helpers.js'
+import {AES_KEY, LATER, REGION, REQUESTER, as, ctxFor, mockPreflight, standardBinding, useNockAndTempDir, } from './helpers.js'
 
-let tmp: ReturnType<typeof tempDir>
-beforeAll(() => nock.disableNetConnect())
-afterAll(() => nock.enableNetConnect())
-beforeEach(() => {
-  tmp = tempDir()
-})
-afterEach(() => {
-  nock.cleanAll()
-  tmp.cleanup()
-})
+const tmp = useNockAndTempDir()
 
 const input = (over: Partial<ExportRequestInput> = {}): ExportRequestInput => ({region: REGION, key: AES_KEY.slug, reason: 'HSM migration CHG-1234', yes: true, dryRun: false, ...over})
 

@@ -6,11 +6,11 @@
 import {randomBytes} from 'node:crypto'
 import {join} from 'node:path'
 import nock from 'nock'
-import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi} from 'vitest'
+import {afterEach, describe, expect, it, vi} from 'vitest'
 import * as files from '../../../src/crypto/files.js'
 import {exportKeyMaterial} from '../../../src/operations/export.js'
 import {importKey} from '../../../src/operations/import.js'
-import {AES_KEY, REGION, REQUESTER, as, ctxFor, elevation, mockPreflight, mockSummary, rsaKeyPair, tempDir} from './helpers.js'
+import {AES_KEY, REGION, REQUESTER, as, ctxFor, elevation, mockPreflight, mockSummary, rsaKeyPair, useNockAndTempDir, } from './helpers.js'
 
 vi.mock('../../../src/crypto/files.js', async (original) => {
   const real = await original<typeof import('../../../src/crypto/files.js')>()
@@ -26,16 +26,9 @@ vi.mock('../../../src/crypto/files.js', async (original) => {
 })
 
 const wrapping = rsaKeyPair(2048)
-let tmp: ReturnType<typeof tempDir>
-beforeAll(() => nock.disableNetConnect())
-afterAll(() => nock.enableNetConnect())
-beforeEach(() => {
-  tmp = tempDir()
-})
+const tmp = useNockAndTempDir()
 afterEach(() => {
-  nock.cleanAll()
   vi.clearAllMocks()
-  tmp.cleanup()
 })
 
 const allZero = (b: Buffer) => b.length > 0 && b.every((x) => x === 0)
