@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand, type Outcome} from '../../src/cli/base.js'
 import {ExitCode, KmsGuardError, usageError} from '../../src/cli/errors.js'
-import {fileExists, journalFile, readingJournal} from './index.js'
+import {fileExists, journalFile, readingJournal} from '../../src/operations/journal.js'
 
 export interface JournalVerifyResult {
   path: string
