@@ -5,7 +5,7 @@
 import type {KmsKey} from '../api/schemas.js'
 import {ApiError} from '../cli/errors.js'
 import type {GuardResult} from '../guards/types.js'
-import {keyPath, keySummary, preflightKey, withGuards, type KeySummary, type OperationOutcome, type PlannedCall} from './common.js'
+import {confirmAfter, keyPath, keySummary, preflightKey, withGuards, type KeySummary, type OperationOutcome, type PlannedCall} from './common.js'
 import type {OperationContext} from './context.js'
 
 export interface CancelDeletionInput {
@@ -31,7 +31,7 @@ export async function cancelDeletion(ctx: OperationContext, input: CancelDeletio
 
   const when = key.deletionScheduledAt ? ` (scheduled for ${key.deletionScheduledAt})` : ''
   // The API returns a cancelled key to `active` — even one that was disabled before its deletion — so say so.
-  ctx.journal.confirmation = await withGuards(guards, () => ctx.confirm.yesNo({question: `Cancel the deletion of ${key.slug} (${key.identity}) in ${input.region}${when}? It becomes active: crypto on it works again`, yes: input.yes}))
+  ctx.journal.confirmation = await confirmAfter(ctx, guards, (confirm) => confirm.yesNo({question: `Cancel the deletion of ${key.slug} (${key.identity}) in ${input.region}${when}? It becomes active: crypto on it works again`, yes: input.yes}))
   await withGuards(guards, () => ctx.api.kms.cancelDeletion(input.region, key.identity))
 
   let after: KmsKey | undefined

@@ -8,6 +8,7 @@ import {regionGuard} from '../guards/region.js'
 import {keyStateGuard, resolveKey, validateKeyArg, type RequiredState} from '../guards/key.js'
 import {isKmsGuardError, usageError} from '../cli/errors.js'
 import type {OperationContext} from './context.js'
+import type {ConfirmationMethod, Confirmer} from '../ui/confirm.js'
 
 export interface OperationOutcome<R> {
   result: R
@@ -61,6 +62,15 @@ export async function preflightKey(ctx: OperationContext, input: {region: string
   const {key} = await resolveTarget(ctx, input, guards)
   guards.push(keyStateGuard(key, input.region, input.operation, input.allowed, guards))
   return key
+}
+
+/**
+ * Asks for confirmation once every guard has passed: the verdicts are shown first (interactively), so the
+ * operator decides with them in view; a refusal carries them like any other error.
+ */
+export function confirmAfter(ctx: OperationContext, guards: GuardResult[], ask: (confirm: Confirmer) => Promise<ConfirmationMethod>): Promise<ConfirmationMethod> {
+  ctx.confirm.show(guards)
+  return withGuards(guards, () => ask(ctx.confirm))
 }
 
 /** Runs `fn`; an error that escapes carries the guards gathered so far (unless it already has its own). */

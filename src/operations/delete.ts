@@ -8,7 +8,7 @@ import type {KmsKey} from '../api/schemas.js'
 import {ApiError, guardRefused, usageError} from '../cli/errors.js'
 import {referencesGuard, scanReferences, type ScanReport} from '../guards/references.js'
 import type {GuardResult} from '../guards/types.js'
-import {keyPath, keySummary, requireReason, resolveTarget, withGuards, type KeySummary, type OperationOutcome, type PlannedCall} from './common.js'
+import {confirmAfter, keyPath, keySummary, requireReason, resolveTarget, withGuards, type KeySummary, type OperationOutcome, type PlannedCall} from './common.js'
 import type {OperationContext} from './context.js'
 import {scanInputFor} from './references.js'
 
@@ -75,7 +75,7 @@ export async function deleteKey(ctx: OperationContext, input: DeleteInput): Prom
   const base = {scan, overrides, planned, cancelCommand}
   if (input.dryRun) return {result: {key: keySummary(key), ...base}, guards, warnings, dryRun: true}
 
-  ctx.journal.confirmation = await withGuards(guards, () => ctx.confirm.typed({action: `schedule deletion of ${key.slug} (${key.identity}) in ${input.region}`, accepted: [key.slug, key.identity], flagValue: input.confirm}))
+  ctx.journal.confirmation = await confirmAfter(ctx, guards, (confirm) => confirm.typed({action: `schedule deletion of ${key.slug} (${key.identity}) in ${input.region}`, accepted: [key.slug, key.identity], flagValue: input.confirm}))
   const response = await withGuards(guards, () => ctx.api.kms.deleteKey(input.region, key.identity))
   const scheduled = await scheduledAt(ctx, input.region, key, response?.deletionScheduledAt, warnings)
   ctx.journal.summary = `scheduled deletion of ${key.slug} for ${scheduled.at}${scheduled.source === 'estimated' ? ' (estimated)' : ''}`

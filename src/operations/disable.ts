@@ -11,7 +11,7 @@ import {keyStateGuard} from '../guards/key.js'
 import {describeScanned, scanReferences, type Reference, type ScanReport} from '../guards/references.js'
 import type {GuardResult} from '../guards/types.js'
 import type {OperationContext} from './context.js'
-import {keyPath, keySummary, preflightKey, requireReason, withGuards, type KeySummary, type OperationOutcome, type PlannedCall} from './common.js'
+import {confirmAfter, keyPath, keySummary, preflightKey, requireReason, type KeySummary, type OperationOutcome, type PlannedCall} from './common.js'
 import {applyVerified, notDoneError, runFleet, type FleetInput, type FleetResult, type KeyAction} from './fleet.js'
 
 const SCAN_TIMEOUT_MS = 10_000
@@ -62,7 +62,7 @@ export async function disableKey(ctx: OperationContext, input: DisableInput): Pr
 
   // The prompt comes before any output, so it carries the impact itself.
   const action = `disable ${key.slug} (all crypto on it stops until enabled again)${impact.outcome === 'warn' ? `; ${impact.message}` : ''}`
-  ctx.journal.confirmation = await withGuards(guards, () => ctx.confirm.typed({action, accepted: [key.slug, key.identity], flagValue: input.confirm}))
+  ctx.journal.confirmation = await confirmAfter(ctx, guards, (confirm) => confirm.typed({action, accepted: [key.slug, key.identity], flagValue: input.confirm}))
   const applied = await applyVerified(ctx, input.region, key, DISABLE)
   if (applied.outcome !== 'done') throw notDoneError(DISABLE, key, applied, guards)
   ctx.journal.summary = `disabled ${applied.key.slug}`

@@ -8,7 +8,7 @@ import {guardRefused, usageError} from '../cli/errors.js'
 import {SETTINGS} from '../config/settings.js'
 import type {GuardResult} from '../guards/types.js'
 import {bindingMetadata, currentScope, readBinding, scopeFlags, shellCommand, type ExportBinding} from './binding.js'
-import {keySummary, requireReason, withGuards, type KeySummary, type OperationOutcome, type PlannedCall} from './common.js'
+import {confirmAfter, keySummary, requireReason, withGuards, type KeySummary, type OperationOutcome, type PlannedCall} from './common.js'
 import type {OperationContext} from './context.js'
 import {findCaller, preflightExport} from './export-target.js'
 
@@ -87,7 +87,7 @@ export async function requestExport(ctx: OperationContext, input: ExportRequestI
   const result: ExportRequestResult = {key: keySummary(key), region: input.region, keyVersion, policy, duration, reason, binding, labels, annotations, planned}
   if (input.dryRun) return {result, guards, warnings: [], dryRun: true}
 
-  ctx.journal.confirmation = await withGuards(guards, () => ctx.confirm.yesNo({
+  ctx.journal.confirmation = await confirmAfter(ctx, guards, (confirm) => confirm.yesNo({
     question: `Ask a second person to approve exporting ${key.slug} (${key.identity}) version ${keyVersion} from ${input.region}, through IAM policy ${policy} for ${duration}?`,
     yes: input.yes,
   }))

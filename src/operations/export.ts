@@ -17,7 +17,7 @@ import type {KmsKey} from '../api/schemas.js'
 import type {GuardResult} from '../guards/types.js'
 import {consumeApproval, journalGuards} from '../journal/index.js'
 import {currentScope, scopeFlags, shellCommand, validateElevationId} from './binding.js'
-import {keyPath, keySummary, withGuards, type KeySummary, type OperationOutcome, type PlannedCall} from './common.js'
+import {confirmAfter, keyPath, keySummary, withGuards, type KeySummary, type OperationOutcome, type PlannedCall} from './common.js'
 import type {OperationContext} from './context.js'
 import {findCaller, preflightExport, type Caller} from './export-target.js'
 import {journalPath} from './journal-hook.js'
@@ -109,7 +109,7 @@ export async function exportKeyMaterial(ctx: OperationContext, input: ExportInpu
   const result: ExportResult = {key: keySummary(key), region: input.region, keyVersion, approval, out, mode: '0600', planned}
   if (input.dryRun) return {result, guards, warnings: [], dryRun: true}
 
-  ctx.journal.confirmation = await withGuards(guards, () => ctx.confirm.typed({
+  ctx.journal.confirmation = await confirmAfter(ctx, guards, (confirm) => confirm.typed({
     action: `export ${recipientPem ? 'wrapped' : 'PLAINTEXT'} key material of ${key.slug} version ${keyVersion} to ${out}`,
     accepted: [key.slug, key.identity],
     flagValue: input.confirm,

@@ -14,7 +14,7 @@ import {kmsRegions, regionGuard} from '../guards/region.js'
 import type {GuardResult} from '../guards/types.js'
 import {Pool} from '../util/pool.js'
 import type {OperationContext} from './context.js'
-import {withGuards, type OperationOutcome, type PlannedCall} from './common.js'
+import {confirmAfter, withGuards, type OperationOutcome, type PlannedCall} from './common.js'
 
 /** One per-key mutation, described once for the single-key path and the fleet path. */
 export interface KeyAction {
@@ -198,7 +198,7 @@ export async function runFleet(ctx: OperationContext, input: FleetInput, action:
   if (input.dryRun) return {result: {...base, results: [], counts: countOf(matched.length, [])}, guards, warnings, dryRun: true}
 
   const listed = matched.slice(0, 10).map((m) => (m.refusal === undefined ? m.slug : `${m.slug} (refused)`)).join(', ') + (matched.length > 10 ? `, … ${matched.length - 10} more` : '')
-  ctx.journal.confirmation = await withGuards(guards, () => ctx.confirm.count({action: `${action.verb} ${selector} [${listed}]`, expected: matched.length, flagValue: input.confirmCount}))
+  ctx.journal.confirmation = await confirmAfter(ctx, guards, (confirm) => confirm.count({action: `${action.verb} ${selector} [${listed}]`, expected: matched.length, flagValue: input.confirmCount}))
   const acted = new Map((await actOnAll(ctx, action, eligible)).map((r) => [`${r.region}/${r.identity}`, r]))
   const results = candidates.map((c) => acted.get(`${c.region}/${c.key.identity}`) ?? refusedResult(c))
   return conclude(ctx, action, {...base, results, counts: countOf(matched.length, results)}, guards, warnings)

@@ -15,7 +15,7 @@ import {resolveWrappingScheme, wrapForImport} from '../crypto/byok.js'
 import {findKeyType, KEY_TYPE_NAMES, normaliseMaterial, validateMaterial} from '../crypto/material.js'
 import {regionGuard} from '../guards/region.js'
 import type {GuardResult} from '../guards/types.js'
-import {keySummary, withGuards, type KeySummary, type OperationOutcome, type PlannedCall} from './common.js'
+import {confirmAfter, keySummary, withGuards, type KeySummary, type OperationOutcome, type PlannedCall} from './common.js'
 import type {OperationContext} from './context.js'
 
 export interface ImportInput {
@@ -178,7 +178,7 @@ export async function importKey(ctx: OperationContext, input: ImportInput): Prom
   }
   if (input.dryRun) return {result, guards, warnings: [], dryRun: true}
 
-  ctx.journal.confirmation = await withGuards(guards, () => ctx.confirm.yesNo({
+  ctx.journal.confirmation = await confirmAfter(ctx, guards, (confirm) => confirm.yesNo({
     question: `Import ${keyType} key "${name}" into ${input.region}${allowRotation ? ' (rotation allowed)' : ' (it can never be rotated: no --allow-rotation)'}?`,
     yes: input.yes,
   }))

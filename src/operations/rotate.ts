@@ -9,7 +9,7 @@ import {keyStateGuard} from '../guards/key.js'
 import {enforcePolicy, parseRotationDays, rotationAllowedVerdict, rotationOffVerdict} from '../guards/policy.js'
 import type {GuardResult} from '../guards/types.js'
 import type {OperationContext} from './context.js'
-import {keyPath, keySummary, preflightKey, requireReason, withGuards, type KeySummary, type OperationOutcome, type PlannedCall} from './common.js'
+import {confirmAfter, keyPath, keySummary, preflightKey, requireReason, withGuards, type KeySummary, type OperationOutcome, type PlannedCall} from './common.js'
 import {applyVerified, notDoneError, runFleet, type FleetInput, type FleetResult, type KeyAction} from './fleet.js'
 
 const versionCount = (k: KmsKey) => k.versions?.length ?? k.latestVersion
@@ -66,7 +66,7 @@ export async function rotateKey(ctx: OperationContext, input: RotateInput): Prom
   if (input.dryRun) return {result: {key: keySummary(key), ...before, latestVersion: key.latestVersion, versionCount: versionCount(key), billingNote: billingNote(key)}, guards, warnings: [], dryRun: true}
 
   const next = key.latestVersion === undefined ? 'a new version' : `version ${key.latestVersion + 1}`
-  ctx.journal.confirmation = await withGuards(guards, () => ctx.confirm.yesNo({question: `Rotate ${key.slug} (${key.identity}) in ${input.region} now? This creates ${next}; ${billingNote(key)} today.`, yes: input.yes}))
+  ctx.journal.confirmation = await confirmAfter(ctx, guards, (confirm) => confirm.yesNo({question: `Rotate ${key.slug} (${key.identity}) in ${input.region} now? This creates ${next}; ${billingNote(key)} today.`, yes: input.yes}))
   const applied = await applyVerified(ctx, input.region, key, ROTATE)
   if (applied.outcome !== 'done') throw notDoneError(ROTATE, key, applied, guards)
   const rotated = applied.key
@@ -129,7 +129,7 @@ export async function updateRotationSchedule(ctx: OperationContext, input: Sched
   if (input.dryRun) return {result: result(key, wanted), guards, warnings: [], dryRun: true}
 
   const question = off ? `Turn off automatic rotation of ${key.slug} (${key.identity}) in ${input.region}?` : `Rotate ${key.slug} (${key.identity}) in ${input.region} automatically every ${days} days (${note})?`
-  ctx.journal.confirmation = await withGuards(guards, () => ctx.confirm.yesNo({question, yes: input.yes}))
+  ctx.journal.confirmation = await confirmAfter(ctx, guards, (confirm) => confirm.yesNo({question, yes: input.yes}))
   const updated = await withGuards(guards, () => ctx.api.kms.updateRotation(input.region, key.identity, body))
   ctx.journal.summary = `automatic rotation of ${updated.slug}: ${target}`
   return {result: result(updated, settingsOf(updated)), guards, warnings: [], dryRun: false}

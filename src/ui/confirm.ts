@@ -5,6 +5,9 @@
  * Prompts go to stderr and time out, so a forgotten terminal cannot hold a lock or a half-done runbook.
  */
 import {notConfirmed, KmsGuardError, ExitCode} from '../cli/errors.js'
+import type {GuardResult} from '../guards/types.js'
+import {useColour} from './interactive.js'
+import {guardLines} from './table.js'
 
 export type ConfirmationMethod = 'typed' | 'confirm-flag' | 'prompt' | 'yes-flag' | 'count' | 'none'
 
@@ -16,12 +19,18 @@ export interface Confirmer {
   yesNo(opts: {question: string; yes?: boolean}): Promise<ConfirmationMethod>
   /** Fleet operations: the number of matched keys. */
   count(opts: {action: string; expected: number; flagValue?: number}): Promise<ConfirmationMethod>
+  /** Before a prompt: the guard verdicts the operator is about to confirm against (stderr; only when interactive). */
+  show(guards: GuardResult[]): void
 }
 
 const PROMPT_TIMEOUT_MS = 5 * 60_000
 
 export class PromptConfirmer implements Confirmer {
   constructor(readonly interactive: boolean, private readonly signal?: AbortSignal) {}
+
+  show(guards: GuardResult[]): void {
+    if (this.interactive && guards.length > 0) process.stderr.write(`${guardLines(guards, useColour(process.env, process.stderr))}\n`)
+  }
 
   async typed({action, accepted, flagValue}: {action: string; accepted: string[]; flagValue?: string}): Promise<ConfirmationMethod> {
     const shown = accepted[0]

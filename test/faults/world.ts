@@ -174,6 +174,7 @@ class HookedConfirmer implements Confirmer {
   private readonly inner = new PromptConfirmer(false)
   readonly interactive = false
   constructor(private readonly hook: () => Promise<void> | void) {}
+  show() {}
   typed(opts: Parameters<Confirmer['typed']>[0]) {
     return this.after(this.inner.typed(opts))
   }

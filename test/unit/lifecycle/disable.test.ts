@@ -116,6 +116,7 @@ describe('disable', () => {
     expect(post.isDone()).toBe(true)
     expect(confirm.asked).toEqual([expect.objectContaining({kind: 'typed', accepted: ['app-secrets', key.identity]})])
     expect(confirm.asked[0].text).toContain('secret /db/password')
+    expect(confirm.shown).toEqual([['region', 'key-state', 'references']]) // the verdicts come before the prompt
   })
 
   it('--dry-run runs the scan, plans the POST and sends nothing', async () => {

@@ -74,7 +74,14 @@ export function mockScan(scan: {
 export class RecordingConfirmer implements Confirmer {
   readonly asked: Array<{kind: 'typed' | 'yesNo' | 'count'; text: string; accepted?: string[]; expected?: number}> = []
 
+  /** Guard verdicts shown before each prompt. */
+  readonly shown: string[][] = []
+
   constructor(readonly interactive: boolean, private readonly accept = true) {}
+
+  show(guards: Array<{guard: string}>): void {
+    this.shown.push(guards.map((g) => g.guard))
+  }
 
   async typed(opts: {action: string; accepted: string[]; flagValue?: string}): Promise<ConfirmationMethod> {
     this.asked.push({kind: 'typed', text: opts.action, accepted: opts.accepted})
