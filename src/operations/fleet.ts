@@ -14,7 +14,7 @@ import {kmsRegions, regionGuard} from '../guards/region.js'
 import type {GuardResult} from '../guards/types.js'
 import {Pool} from '../util/pool.js'
 import type {OperationContext} from './context.js'
-import {confirmAfter, withGuards, type OperationOutcome, type PlannedCall} from './common.js'
+import {confirmAfter, withGuards, type KeySummary, type OperationOutcome, type PlannedCall} from './common.js'
 
 /** One per-key mutation, described once for the single-key path and the fleet path. */
 export interface KeyAction {
@@ -130,14 +130,8 @@ interface KeyState {
   latestVersion?: number
 }
 
-export interface FleetMatch {
+export interface FleetMatch extends Omit<KeySummary, 'projectId'> {
   region: string
-  identity: string
-  slug: string
-  name: string
-  keyType: string
-  status: string
-  latestVersion?: number
   /** Why the per-key guards refuse this key; absent when it will be acted on. */
   refusal?: string
 }
